@@ -11,6 +11,11 @@ test: setup
 test-slow: setup
 	@$(PY) tools/run_tests.py --flags "slow"
 
+# The main job: synth dataset, FT/LwF/ILT/MiB/Joint on synth 15-5 overlapped through the papermill template
+# (torchrun inside), the analysis notebooks rendered, the results table printed (cilseg.experiments.demo).
+demo: setup
+	@$(PY) -m cilseg.experiments demo
+
 lab: setup
 	.venv/bin/jupyter lab --notebook-dir=. $(if $(filter 0,$(shell id -u)),--allow-root)
 
