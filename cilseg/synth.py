@@ -160,7 +160,7 @@ def sample_classes(rng: np.random.Generator, # the image's generator
 # %% ../nbs/04_synth.ipynb #fb9fbc07
 SPLITS = {'train': ('train_aug.txt', 0), 'val': ('val.txt', 1)}   # split -> (list file, seed component)
 DEFAULTS = dict(n_train=2000, n_val=500, size=64, seed=0, max_objects=4)
-VERSION = 1   # bump when the drawing changes: a copy written by another version is regenerated
+VERSION = 2   # bump when the drawing changes: a copy written by another version is regenerated
 MARKER = 'synth.json'
 
 def image_id(split: str, i: int) -> str: return f'{split}_{i:06d}'
