@@ -15,9 +15,9 @@ from .core import load_torch
 from .norm import norm_act_layer
 
 # %% auto #0
-__all__ = ['BACKBONES', 'ResidualBlock', 'ResNetV1', 'BasicBlock', 'SmallResNet', 'strip_module_prefix', 'load_pretrained_',
-           'DeeplabV3', 'IncrementalSegmentationModel', 'build_model', 'classifier_layout', 'load_previous_step_',
-           'freeze_', 'init_balanced_']
+__all__ = ['BACKBONES', 'HEADS', 'ResidualBlock', 'ResNetV1', 'BasicBlock', 'SmallResNet', 'strip_module_prefix',
+           'load_pretrained_', 'DeeplabV3', 'FCNHead', 'IncrementalSegmentationModel', 'build_model',
+           'classifier_layout', 'load_previous_step_', 'freeze_', 'init_balanced_']
 
 # %% ../nbs/05a_model.ipynb #10ab02ff
 def _conv(cin, cout, k, stride=1, dilation=1):
@@ -195,6 +195,22 @@ class DeeplabV3(nn.Module):
             pool = F.pad(pool, (dw // 2, dw - dw // 2, dh // 2, dh - dh // 2), mode='replicate')
         return self.red_bn(out + pool)
 
+# %% ../nbs/05a_model.ipynb #02358570
+class FCNHead(nn.Module):
+    "3x3 conv + activated BN: the light head of `build_model(head='fcn')`."
+    def __init__(self, in_channels: int, out_channels: int = 256,
+                 norm_act=None, # factory from cilseg.norm.norm_act_layer; default 'iabn'
+                ):
+        super().__init__()
+        norm_act = norm_act or norm_act_layer('iabn')
+        self.conv, self.bn = _conv(in_channels, out_channels, 3), norm_act(out_channels)
+        nn.init.xavier_normal_(self.conv.weight, nn.init.calculate_gain('leaky_relu', 0.01))
+
+    def forward(self, x): return self.bn(self.conv(x))
+
+HEADS = {'deeplabv3': lambda cin, cout, os_, pooling, norm: DeeplabV3(cin, cout, cout, os_, pooling, norm),
+         'fcn': lambda cin, cout, os_, pooling, norm: FCNHead(cin, cout, norm)}
+
 # %% ../nbs/05a_model.ipynb #48bfeacf
 class IncrementalSegmentationModel(nn.Module):
     "Body + DeepLab-v3 head + one 1x1 classifier per step, concatenated in step order."
@@ -215,7 +231,7 @@ class IncrementalSegmentationModel(nn.Module):
         if not return_features: return logits
         return logits, {'body': stages[-1], 'pre_logits': pre_logits, 'stages': stages}
 
-# %% ../nbs/05a_model.ipynb #05a6d9fb
+# %% ../nbs/05a_model.ipynb #017c433a
 def build_model(n_classes: list[int], # channels per step, [n_0, ..., n_t]
                 backbone: str = 'resnet101', # one of BACKBONES
                 norm_act: str = 'iabn_sync', # one of cilseg.norm.NORM_ACTS
@@ -224,10 +240,12 @@ def build_model(n_classes: list[int], # channels per step, [n_0, ..., n_t]
                 head_channels: int = 256, # width of the DeepLab-v3 head
                 pooling_size: int = 32, # eval-time image-pooling window, in feature pixels
                 norm_impl: str = 'auto', # 'auto', 'inplace_abn' or 'cilseg'
+                head: str = 'deeplabv3', # one of HEADS ('fcn': not the paper's, for tiny images)
                ) -> IncrementalSegmentationModel:
     "DeepLab-v3 with activated BN and an incremental classifier for the steps' class counts `n_classes`."
     if backbone not in BACKBONES:
         raise ValueError(f"backbone={backbone!r}: expected one of {', '.join(BACKBONES)}")
+    if head not in HEADS: raise ValueError(f"head={head!r}: expected one of {', '.join(HEADS)}")
     if (isinstance(n_classes, (str, bytes)) or not hasattr(n_classes, '__len__') or not len(n_classes)
             or not all(isinstance(n, int) and n > 0 for n in n_classes)):
         raise ValueError(f"n_classes={n_classes!r}: expected a non-empty list of positive class counts, one per step")
@@ -236,8 +254,8 @@ def build_model(n_classes: list[int], # channels per step, [n_0, ..., n_t]
     cls, depths = BACKBONES[backbone]
     body = cls(depths, output_stride, norm)
     if pretrained is not None: load_pretrained_(body, pretrained)
-    head = DeeplabV3(body.out_channels, head_channels, head_channels, output_stride, pooling_size, norm)
-    return IncrementalSegmentationModel(body, head, n_classes, head_channels)
+    return IncrementalSegmentationModel(body, HEADS[head](body.out_channels, head_channels, output_stride, pooling_size,
+                                                          norm), n_classes, head_channels)
 
 # %% ../nbs/05a_model.ipynb #47badfff
 def _unwrap(model): return getattr(model, 'module', model)   # a DDP-wrapped model's inner model

@@ -157,7 +157,7 @@ def sample_classes(rng: np.random.Generator, # the image's generator
     p = np.asarray(N_OBJECTS_P[:max_objects]); p = p/p.sum()
     return rng.integers(1, 4*len(SYNTH_SHAPES) + 1, 1 + rng.choice(len(p), p=p)).tolist()
 
-# %% ../nbs/04_synth.ipynb #fb9fbc07
+# %% ../nbs/04_synth.ipynb #5f407d26
 SPLITS = {'train': ('train_aug.txt', 0), 'val': ('val.txt', 1)}   # split -> (list file, seed component)
 DEFAULTS = dict(n_train=2000, n_val=500, size=64, seed=0, max_objects=4)
 VERSION = 2   # bump when the drawing changes: a copy written by another version is regenerated

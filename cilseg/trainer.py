@@ -31,7 +31,7 @@ __all__ = ['StepConfig', 'config_hash', 'make_optimizer', 'make_scheduler', 'der
            'step_model', 'step_dataset', 'evaluate', 'prepare_models', 'train_epoch', 'claim_step_dir', 'fit_step',
            'offline_channel_map', 'test_step', 'confusion_figure', 'log_test', 'step_complete', 'train_step']
 
-# %% ../nbs/10_trainer.ipynb #e60b8419
+# %% ../nbs/10_trainer.ipynb #9ba62cc2
 _NOT_IDENTITY = ('num_workers', 'device', 'visualize', 'sample_num', 'debug', 'progress_interval')
 
 @dataclass
@@ -52,11 +52,13 @@ class StepConfig:
     output_stride: int = 16
     pretrained: str | None = None   # ImageNet weight file for the body (None: random initialisation)
     head_channels: int = 256
+    head: str = 'deeplabv3'   # 'deeplabv3' (spec 3.2) | 'fcn' (light head for tiny images, not the paper's)
     pooling: int = 32   # eval-time image-pooling window of the head
     epochs: int = 30
     batch_size: int = 4   # per process (spec 5.1)
     lr: float = 0.007
     weight_decay: float = 1e-4
+    optimizer: str = 'sgd'   # 'sgd' (spec 5.1) | 'adamw' (not the paper's: fast training from scratch)
     lr_policy: str = 'poly'   # 'poly' | 'step'
     lr_power: float = 0.9
     lr_decay_step: int = 5000
@@ -96,19 +98,22 @@ def config_hash(d: dict) -> str:
     "12 hex digits of the SHA-256 of `d` as canonical JSON."
     return hashlib.sha256(json.dumps(d, sort_keys=True, default=str).encode()).hexdigest()[:12]
 
-# %% ../nbs/10_trainer.ipynb #feceb45a
+# %% ../nbs/10_trainer.ipynb #016375aa
 def make_optimizer(model: nn.Module, # the step's model (not the DDP wrapper)
                    lr: float, weight_decay: float = 1e-4,
                    freeze: bool = False, # leave the body out of the optimiser (spec 3.5)
-                  ) -> torch.optim.SGD:
-    "SGD(Nesterov, momentum 0.9) with one parameter group per top-level child, same lr and weight decay for all."
+                   kind: str = 'sgd', # 'sgd' (the paper's) or 'adamw'
+                  ) -> torch.optim.Optimizer:
+    "SGD(Nesterov, momentum 0.9) or AdamW, one parameter group per top-level child, same lr and weight decay for all."
+    if kind not in ('sgd', 'adamw'): raise ValueError(f"optimizer={kind!r}: expected 'sgd' or 'adamw'")
     groups = {}
     for name, p in model.named_parameters():
         top = name.split('.')[0]
         if p.requires_grad and not (freeze and top == 'body'): groups.setdefault(top, []).append(p)
     if not groups: raise ValueError("the model has no trainable parameters to optimise")
-    return torch.optim.SGD([{'params': ps, 'name': n} for n, ps in groups.items()], lr=lr, momentum=0.9,
-                           nesterov=True, weight_decay=weight_decay)
+    params = [{'params': ps, 'name': n} for n, ps in groups.items()]
+    if kind == 'adamw': return torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay)
+    return torch.optim.SGD(params, lr=lr, momentum=0.9, nesterov=True, weight_decay=weight_decay)
 
 # %% ../nbs/10_trainer.ipynb #e9b61344
 def make_scheduler(optimizer: torch.optim.Optimizer,
@@ -182,7 +187,7 @@ def read_checkpoint(path: str | os.PathLike, # checkpoint.pth or resume.pth
     if missing: raise RunError(f"{path}: not a cilseg checkpoint (missing {missing})")
     return ckpt
 
-# %% ../nbs/10_trainer.ipynb #ca6e2852
+# %% ../nbs/10_trainer.ipynb #5d907f95
 def step_task(cfg: StepConfig):
     "The configured `Task` (`cilseg.tasks.get_task`)."
     return get_task(cfg.dataset, cfg.task, cfg.order)
@@ -190,7 +195,8 @@ def step_task(cfg: StepConfig):
 def step_model(cfg: StepConfig, n_classes: list[int]) -> nn.Module:
     "The configured model with `n_classes` channels per step (on CPU)."
     return build_model(n_classes, backbone=cfg.backbone, norm_act=cfg.norm_act, output_stride=cfg.output_stride,
-                       pretrained=cfg.pretrained, head_channels=cfg.head_channels, pooling_size=cfg.pooling)
+                       pretrained=cfg.pretrained, head_channels=cfg.head_channels, pooling_size=cfg.pooling,
+                       head=cfg.head)
 
 def step_dataset(cfg: StepConfig, data_root, split: str):
     "The step's `split` dataset ('train', 'val' or 'test') with the standard transforms (spec 2.3-2.5)."
@@ -321,7 +327,7 @@ def claim_step_dir(out: str | os.PathLike, cfg: StepConfig, ctx: DistContext = D
     ctx.barrier()
     return out
 
-# %% ../nbs/10_trainer.ipynb #d37fa9ea
+# %% ../nbs/10_trainer.ipynb #0195cb7e
 def _resume_state(model, optimizer, scheduler, scaler, epoch, method, cfg, stats) -> dict:
     return {'model': unwrap(model).state_dict(), 'optimizer': optimizer.state_dict(),
             'scheduler': scheduler.state_dict(), 'scaler': scaler.state_dict() if scaler else None,
@@ -354,7 +360,7 @@ def fit_step(cfg: StepConfig, out: Path, data_root, ctx: DistContext, method,
     method.begin_step(model, old, cfg.step, state=prev_state, loader=loader)
     val_loader = make_loader(step_dataset(cfg, data_root, 'val'), ctx, _eval_batch(cfg), False,
                              num_workers=cfg.num_workers)
-    optimizer = make_optimizer(model, cfg.lr, cfg.weight_decay, cfg.freeze)
+    optimizer = make_optimizer(model, cfg.lr, cfg.weight_decay, cfg.freeze, cfg.optimizer)
     scheduler = make_scheduler(optimizer, cfg.epochs * len(loader), cfg.lr_policy, cfg.lr_power,
                                cfg.lr_decay_step, cfg.lr_decay_factor)
     scaler, start, stats = make_grad_scaler(cfg.amp, ctx.device), 0, []
@@ -378,8 +384,10 @@ def fit_step(cfg: StepConfig, out: Path, data_root, ctx: DistContext, method,
             cm, _ = evaluate(model, val_loader, sum(task.classes(cfg.step)), ctx, cfg.amp)
             s.update(_summary(cm, 'val'))
         stats.append(s)
-        ctx.print(f"step {cfg.step} epoch {epoch + 1}/{cfg.epochs}: " +
-                  ', '.join(f"{k} {v:.4g}" for k, v in s.items() if v is not None and k != 'images'))
+        if ctx.is_main:   # tqdm's write puts the line on its own, not glued to the bar
+            bar.write(f"step {cfg.step} epoch {epoch + 1}/{cfg.epochs}: " +
+                      ', '.join(f"{k} {v:.4g}" for k, v in s.items() if v is not None and k != 'images'), file=sys.stdout)
+            sys.stdout.flush()
         if writer is not None:
             for k, v in s.items():
                 if v is not None: writer.add_scalar(f'Epoch/{k}', v, epoch + 1)
