@@ -29,7 +29,8 @@ from .transforms import Protocol, denormalize, eval_transform, train_transform
 __all__ = ['StepConfig', 'config_hash', 'make_optimizer', 'make_scheduler', 'derived_seed', 'SeededDataset', 'make_loader',
            'autocast', 'make_grad_scaler', 'RunError', 'NonFiniteLossError', 'unwrap', 'read_checkpoint', 'step_task',
            'step_model', 'step_dataset', 'evaluate', 'prepare_models', 'train_epoch', 'claim_step_dir', 'fit_step',
-           'offline_channel_map', 'test_step', 'confusion_figure', 'log_test', 'step_complete', 'train_step']
+           'offline_channel_map', 'summary_line', 'test_step', 'confusion_figure', 'log_test', 'step_complete',
+           'train_step']
 
 # %% ../nbs/10_trainer.ipynb #9ba62cc2
 _NOT_IDENTITY = ('num_workers', 'device', 'visualize', 'sample_num', 'debug', 'progress_interval')
@@ -401,7 +402,7 @@ def fit_step(cfg: StepConfig, out: Path, data_root, ctx: DistContext, method,
     ctx.barrier()
     return stats
 
-# %% ../nbs/10_trainer.ipynb #37a63077
+# %% ../nbs/10_trainer.ipynb #9172e3d1
 def offline_channel_map(task) -> torch.Tensor:
     "Maps the offline model's channels (class ids of `task.dataset`) to `task`'s last-step channels."
     order = task.order(task.n_steps - 1)
@@ -412,6 +413,12 @@ def offline_channel_map(task) -> torch.Tensor:
 def _summary(cm, prefix: str) -> dict:
     m = cm.compute()
     return {f'{prefix}_{k}': None if m[k] is None else float(m[k]) for k in ('mean_iou', 'overall_acc')}
+
+def summary_line(record: dict) -> str:
+    "The test mIoUs of a step record in percent: old, new and all without background, then all with it."
+    s, f = record['summaries']['bg_excluded'], lambda v: '-' if v is None else f'{100 * v:.2f}'
+    return (f"old {f(s['old'])}, new {f(s['new'])}, all {f(s['all'])} (background excluded), "
+            f"with background {f(record['metrics']['mean_iou'])}")
 
 def test_step(cfg: StepConfig, out: Path, data_root, ctx: DistContext, method, writer=None,
               checkpoint: str | os.PathLike | None = None, # default: out/checkpoint.pth
@@ -475,7 +482,7 @@ def log_test(writer, record: dict, examples: list, step: int):
         writer.add_image(f'Test_Sample/{i}', torch.cat([denormalize(x), _colour(y), _colour(p)], 2), step)
     writer.flush()
 
-# %% ../nbs/10_trainer.ipynb #cdcb7b3a
+# %% ../nbs/10_trainer.ipynb #a9e11034
 def step_complete(out: str | os.PathLike) -> bool:
     "Whether a step folder holds both its final checkpoint and its results."
     return (Path(out)/'checkpoint.pth').is_file() and (Path(out)/'results.json').is_file()
@@ -514,7 +521,5 @@ def train_step(cfg: StepConfig, # the step's configuration (`cilseg.train` resol
         ctx.barrier()
     finally:
         if writer is not None: writer.close()
-    s, f = record['summaries']['bg_excluded'], lambda v: '-' if v is None else f'{100 * v:.2f}'
-    ctx.print(f"step {cfg.step} test mIoU %: old {f(s['old'])}, new {f(s['new'])}, all {f(s['all'])} (background "
-              f"excluded), with background {f(record['metrics']['mean_iou'])} -> {out/'results.json'}")
+    ctx.print(f"step {cfg.step} test mIoU %: {summary_line(record)} -> {out/'results.json'}")
     return record
