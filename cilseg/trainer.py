@@ -26,11 +26,11 @@ from .tasks import get_task
 from .transforms import Protocol, denormalize, eval_transform, train_transform
 
 # %% auto #0
-__all__ = ['StepConfig', 'config_hash', 'make_optimizer', 'make_scheduler', 'derived_seed', 'SeededDataset', 'make_loader',
-           'autocast', 'make_grad_scaler', 'RunError', 'NonFiniteLossError', 'unwrap', 'read_checkpoint', 'step_task',
-           'step_model', 'step_dataset', 'evaluate', 'prepare_models', 'train_epoch', 'claim_step_dir', 'fit_step',
-           'offline_channel_map', 'summary_line', 'test_step', 'confusion_figure', 'log_test', 'step_complete',
-           'train_step']
+__all__ = ['OPTIMIZERS', 'StepConfig', 'config_hash', 'make_optimizer', 'make_scheduler', 'derived_seed', 'SeededDataset',
+           'make_loader', 'autocast', 'make_grad_scaler', 'RunError', 'NonFiniteLossError', 'unwrap', 'read_checkpoint',
+           'step_task', 'step_model', 'step_dataset', 'evaluate', 'prepare_models', 'train_epoch', 'claim_step_dir',
+           'fit_step', 'offline_channel_map', 'summary_line', 'test_step', 'confusion_figure', 'log_test',
+           'step_complete', 'train_step']
 
 # %% ../nbs/10_trainer.ipynb #9ba62cc2
 _NOT_IDENTITY = ('num_workers', 'device', 'visualize', 'sample_num', 'debug', 'progress_interval')
@@ -99,14 +99,16 @@ def config_hash(d: dict) -> str:
     "12 hex digits of the SHA-256 of `d` as canonical JSON."
     return hashlib.sha256(json.dumps(d, sort_keys=True, default=str).encode()).hexdigest()[:12]
 
-# %% ../nbs/10_trainer.ipynb #016375aa
+# %% ../nbs/10_trainer.ipynb #239b7b50
+OPTIMIZERS = ('sgd', 'adamw')
+
 def make_optimizer(model: nn.Module, # the step's model (not the DDP wrapper)
                    lr: float, weight_decay: float = 1e-4,
                    freeze: bool = False, # leave the body out of the optimiser (spec 3.5)
-                   kind: str = 'sgd', # 'sgd' (the paper's) or 'adamw'
+                   kind: str = 'sgd', # one of OPTIMIZERS: 'sgd' (the paper's) or 'adamw'
                   ) -> torch.optim.Optimizer:
     "SGD(Nesterov, momentum 0.9) or AdamW, one parameter group per top-level child, same lr and weight decay for all."
-    if kind not in ('sgd', 'adamw'): raise ValueError(f"optimizer={kind!r}: expected 'sgd' or 'adamw'")
+    if kind not in OPTIMIZERS: raise ValueError(f"optimizer={kind!r}: expected one of {', '.join(OPTIMIZERS)}")
     groups = {}
     for name, p in model.named_parameters():
         top = name.split('.')[0]
