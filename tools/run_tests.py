@@ -58,6 +58,11 @@ def main():
     # Notebooks run two at a time on a 2-core machine: one math thread each avoids oversubscription (measured: a
     # ResNet forward was ~40x slower with 2 threads per process under load).
     os.environ.setdefault('OMP_NUM_THREADS', '1')
+    # Everything the notebooks write (temporary folders, default data and outputs roots) goes to one folder that is
+    # removed at the end, so a test run leaves nothing behind in the checkout or in /tmp.
+    scratch = tempfile.TemporaryDirectory(prefix='cilseg-tests-')
+    os.environ.update(TMPDIR=scratch.name, CILSEG_DATA=f'{scratch.name}/data', CILSEG_OUTPUTS=f'{scratch.name}/outputs')
+    tempfile.tempdir = scratch.name
     cfg = get_config()
     files = [f.absolute() for f in sorted(nbglob(args.path, as_path=True)) if _keep_file(f, '.notest')]
     t0 = time.time()
@@ -67,6 +72,7 @@ def main():
         print(f"{'ok  ' if ok else 'FAIL'} {f.relative_to(root)} ({secs:.0f} s)", flush=True)
         passed, failed = passed + bool(ok), failed + (not ok)
     print(f"notebooks: {len(files)} in {time.time() - t0:.0f} s")
+    scratch.cleanup()
     print(f"{passed} passed, {failed} failed")
     sys.exit(1 if failed else 0)
 
