@@ -1,5 +1,5 @@
 # The README's two commands: `make demo` (the main job) and `make test` (the test suite). Both set up first.
-.PHONY: setup test test-slow demo lab export clean-nbs
+.PHONY: setup test test-slow demo gpu-check lab export clean-nbs
 PY := .venv/bin/python
 
 setup:
@@ -11,10 +11,22 @@ test: setup
 test-slow: setup
 	@$(PY) tools/run_tests.py --flags "slow"
 
+# Two clones of this checkout, set up side by side, each run their own code; deleting one breaks nothing in the other.
+check-clones: setup
+	@$(PY) tools/check_clones.py
+# The same, the first clone building the base from nothing (minutes, ~5.5 GB): writes outputs/recorded/setup_times.json.
+bench-setup: setup
+	@$(PY) tools/check_clones.py --fresh-base
+
 # The main job: synth dataset, FT/LwF/ILT/MiB/Joint on synth 15-5 overlapped through the papermill template
 # (torchrun inside), the analysis notebooks rendered, the results table printed (cilseg.experiments.demo).
 demo: setup
 	@$(PY) -m cilseg.experiments demo
+
+# On a GPU machine: inplace-abn vs own layer, NCCL sync, fp16/bf16 steps, the MiB-step benchmark (outputs/gpu_check/).
+# Without a GPU it runs its CPU parts and exits 0.
+gpu-check: setup
+	@$(PY) -m cilseg.gpu_check
 
 lab: setup
 	.venv/bin/jupyter lab --notebook-dir=. $(if $(filter 0,$(shell id -u)),--allow-root)

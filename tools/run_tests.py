@@ -1,6 +1,6 @@
 """The project's test suite, as run by `make test` and CI: notebooks clean, package in sync, every notebook runs.
 
-Ends with one line `N passed, M failed` counting the two checks and the notebooks. Exit status 1 on any failure.
+Ends with one line `N passed, M failed` counting the three checks and the notebooks. Exit status 1 on any failure.
 `--flags "slow"` also runs cells marked `#| slow`; `--path` limits the notebooks (a file or glob under nbs/).
 """
 import argparse, filecmp, os, shutil, subprocess, sys, tempfile, time
@@ -41,6 +41,15 @@ def export_drift() -> list[str]:
     return changed + [f'{u} (not tracked by git)' for u in untracked]
 
 
+def two_clones(tmp: str) -> list[str]:
+    "The failures of tools/check_clones.py (two clones set up side by side each run their own code) in TMPDIR `tmp`."
+    p = subprocess.run([sys.executable, str(root/'tools'/'check_clones.py')], cwd=root, stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, env={**os.environ, 'TMPDIR': tmp}, text=True, errors='replace')
+    if p.returncode == 0: return []
+    lines = p.stdout.rstrip().splitlines()
+    return [l for l in lines if l.startswith('FAIL') or l.startswith('      ')] or lines[-20:]
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument('--flags', default='', help='test flags to run that are skipped by default (e.g. "slow")')
@@ -48,19 +57,23 @@ def main():
     ap.add_argument('--n_workers', type=int, default=2)
     args = ap.parse_args()
     passed = failed = 0
+    # Everything the tests write (temporary folders, default data and outputs roots) goes to one folder that is
+    # removed at the end, so a test run leaves nothing behind in the checkout or in /tmp.
+    scratch = tempfile.TemporaryDirectory(prefix='cilseg-tests-')
 
-    for name, check in [('notebooks are clean (nbdev_clean)', unclean_notebooks),
-                        ('package is in sync with the notebooks (nbdev_export)', export_drift)]:
+    checks = [('notebooks are clean (nbdev_clean)', unclean_notebooks),
+              ('package is in sync with the notebooks (nbdev_export)', export_drift),
+              ('two clones each run their own code (tools/check_clones.py)', lambda: two_clones(scratch.name))]
+    for name, check in checks:
+        t0 = time.time()
         bad = check()
-        print(f"{'ok  ' if not bad else 'FAIL'} {name}" + ''.join(f'\n       {b}' for b in bad), flush=True)
+        print(f"{'ok  ' if not bad else 'FAIL'} {name} ({time.time() - t0:.0f} s)"
+              + ''.join(f'\n       {b}' for b in bad), flush=True)
         passed, failed = passed + (not bad), failed + bool(bad)
 
     # Notebooks run two at a time on a 2-core machine: one math thread each avoids oversubscription (measured: a
     # ResNet forward was ~40x slower with 2 threads per process under load).
     os.environ.setdefault('OMP_NUM_THREADS', '1')
-    # Everything the notebooks write (temporary folders, default data and outputs roots) goes to one folder that is
-    # removed at the end, so a test run leaves nothing behind in the checkout or in /tmp.
-    scratch = tempfile.TemporaryDirectory(prefix='cilseg-tests-')
     os.environ.update(TMPDIR=scratch.name, CILSEG_DATA=f'{scratch.name}/data', CILSEG_OUTPUTS=f'{scratch.name}/outputs')
     tempfile.tempdir = scratch.name
     cfg = get_config()
