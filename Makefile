@@ -1,5 +1,5 @@
 # The README's two commands: `make demo` (the main job) and `make test` (the test suite). Both set up first.
-.PHONY: setup test test-slow demo gpu-check lab export clean-nbs
+.PHONY: setup test test-slow check-clones bench-setup demo gpu-check lab export clean-nbs
 PY := .venv/bin/python
 
 setup:
