@@ -172,31 +172,51 @@ def check_torchrun(clone: Path, tmp: Path, env: dict, commit: str):
            failed(cmd, rc, out) if rc else check_recorded(tmp/'outputs', 'torchrun', clone, commit))
 
 
-def record_times(first: dict, second: dict, clone: Path, env: dict, env_root: Path, base_log: str):
+def checkout_state() -> dict:
+    "The commit and dirty state of the checkout, as it is cloned."
+    return {'commit': git('rev-parse', 'HEAD').strip(),
+            'dirty': bool(git('status', '--porcelain', '--untracked-files=no').strip())}
+
+
+def record_times(first: dict, second: dict, clone: Path, env: dict, env_root: Path, base_log: str, state: dict):
     "Write outputs/recorded/setup_times.json atomically: the README's set-up figures come from it."
     rc, py = run([clone/'.venv/bin/python', '-c', 'import platform; print(platform.python_version())'], clone, env)
     bases = [p for p in env_root.glob('base-*') if p.is_dir()]
     size = sum(f.lstat().st_size for b in bases for f in b.rglob('*') if f.is_file() or f.is_symlink())
     abn = [l for l in first['output'].splitlines() if 'inplace-abn' in l]
-    dirty = bool(git('status', '--porcelain', '--untracked-files=no').strip())
     rec = {'what': 'tools/check_clones.py --fresh-base: set-up of a first clone building the base environment '
                    'from nothing (pip cache off), then of a second clone on that base',
            'date_utc': datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ'),
            'first_setup_s': round(first['seconds'], 1), 'second_setup_s': round(second['seconds'], 1),
            'first_built_base': BUILDING in first['output'], 'second_built_base': BUILDING in second['output'],
+           # pip's log lines: 'Downloading' (from the network, with sizes) and 'Processing /...whl' (a wheel from
+           # local files: a find-links folder or file:// index in pip's configuration, so no network for it)
            'downloads': {'first': downloads(base_log + first['install_log']),
                          'second': downloads(second['output'] + second['install_log'])},
            'base_size_gb': round(size/1e9, 2), 'inplace_abn': abn[-1] if abn else None,
            'torch_variant': os.environ.get('CILSEG_TORCH', 'default'),
            'machine': {'cpu_count': os.cpu_count(), 'python': py.strip() if rc == 0 else None,
                        'platform': platform.platform(), 'arch': platform.machine()},
-           'checkout': {'commit': git('rev-parse', 'HEAD').strip(), 'dirty': dirty},
+           'pip_sources': pip_sources(clone, env), 'checkout': state,
            'checks_failed': list(failures)}
     RECORD.parent.mkdir(parents=True, exist_ok=True)
     part = RECORD.with_name(f'.{RECORD.name}.{os.getpid()}.part')
     part.write_text(json.dumps(rec, indent=1) + '\n')
     os.replace(part, RECORD)
     print(f"wrote {RECORD.relative_to(root)}")
+
+
+def pip_sources(clone: Path, env: dict) -> dict:
+    "Where pip looks for packages here (index, extra indexes, find-links), user and password parts of URLs removed."
+    base = Path((clone/'.venv'/'cilseg-base.txt').read_text().strip())   # the clone's venv has no pip: the base's
+    rc, out = run([base/'bin/python', '-m', 'pip', 'config', 'list'], clone, env)
+    keys = ('index-url', 'extra-index-url', 'find-links')
+    found = {}
+    for line in out.splitlines() if rc == 0 else []:   # files' settings, then PIP_* ones (':env:.'), which win
+        k, _, v = line.partition('=')
+        if k.rsplit('.', 1)[-1] in keys:
+            found[k.rsplit('.', 1)[-1]] = re.sub(r'//[^/@\s]*@', '//', v.strip().strip("'\""))
+    return found
 
 
 def make_writable(folder: Path):
@@ -217,7 +237,7 @@ def main():
     try:
         (tmp/'work').mkdir()   # commands run from here, outside both clones: no code is found through the cwd
         env = child_env(tmp, env_root)
-        clones = [tmp/'clone1', tmp/'clone2']
+        clones, state = [tmp/'clone1', tmp/'clone2'], checkout_state()
         for c in clones: clone_checkout(c)
         commit = git('rev-parse', 'HEAD', cwd=clones[1]).strip()
         setups = []
@@ -249,7 +269,7 @@ def main():
               f"clone 2 {setups[1]['seconds']:.1f} s")
         if args.fresh_base:
             base_logs = ''.join(p.read_text(errors='replace') for p in env_root.glob('base-*.log'))
-            record_times(*setups, clones[1], env, env_root, base_logs)
+            record_times(*setups, clones[1], env, env_root, base_logs, state)
     finally:
         if env_root is not None and env_root.exists(): make_writable(env_root)
         shutil.rmtree(tmp, ignore_errors=True)
