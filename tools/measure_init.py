@@ -12,10 +12,14 @@ from pathlib import Path
 
 root = Path(__file__).resolve().parent.parent
 RECORD = root/'outputs'/'recorded'/'demo_init.json'
-DEMO = ['--dataset', 'synth', '--task', '15-5', '--mode', 'overlap', '--steps', 'all', '--method', 'MiB',
-        '--backbone', 'resnet18', '--head', 'fcn', '--head_channels', '128', '--norm_act', 'iabn_sync',
-        '--optimizer', 'adamw', '--output_stride', '8', '--crop_size', '64', '--lr', '0.001', '--lr_next', '0.001',
-        '--num_workers', '0', '--device', 'cpu', '--threads', '1', '--no_tensorboard']
+from cilseg.runs import config_path, resolve_params, run_dir_of
+
+
+def demo_config(a, seed: int, init: str):
+    "The demo's configuration (configs/demo.yaml) with MiB, made smaller by `a`, for one seed and init."
+    return resolve_params(config_path('demo'), method='MiB', synth_images=a.synth_images, epochs=a.epochs,
+                          epochs_next=a.epochs_next, batch_size=a.batch_size, nproc=1, threads=1, num_workers=0,
+                          seed=seed, body_init=init, name=f'{a.name}-{init}', outputs=str(root/'outputs'))
 
 
 def summary(record: dict) -> dict:
@@ -25,11 +29,6 @@ def summary(record: dict) -> dict:
     return {'miou_with_bg': pct(record['metrics']['mean_iou']),
             'bg_excluded': {k: pct(s[k]) for k in ('old', 'new', 'all')}}
 
-
-def size(a) -> list[str]:
-    "The options that make the run smaller than the demo."
-    return ['--synth_images', *map(str, a.synth_images), '--epochs', str(a.epochs), '--epochs_next', str(a.epochs_next),
-            '--batch_size', str(a.batch_size)]
 
 
 def main():
@@ -45,8 +44,8 @@ def main():
     rows = []
     for seed in a.seeds:
         for init in ('torch', 'kaiming'):
-            argv = [*DEMO, *size(a), '--seed', str(seed), '--body_init', init, '--name', f'{a.name}-{init}']
-            run = root/'outputs'/f'{a.name}-{init}'/'synth-15-5-overlap'/'mib'/f'seed{seed}'
+            cfg = demo_config(a, seed, init)
+            argv, run = cfg.to_argv(), run_dir_of(cfg)
             run.mkdir(parents=True, exist_ok=True)
             with open(run/'measure.log', 'w') as log:
                 r = subprocess.run([sys.executable, '-m', 'cilseg.train', *argv], cwd=root, env=env, stdout=log,
@@ -55,7 +54,8 @@ def main():
             recs = [json.loads((run/f'step{t}'/'results.json').read_text()) for t in (0, 1)]
             train_s = sum(e['seconds'] for r in recs for e in r['extra']['train'])
             rows.append({'body_init': init, 'seed': seed, 'train_minutes': round(train_s / 60, 1),
-                         'step0': summary(recs[0]), 'final': summary(recs[1]), 'run': str(run.relative_to(root))})
+                         'step0': summary(recs[0]), 'final': summary(recs[1]), 'run': str(run.relative_to(root)),
+                         'command': ['cilseg-train', *argv]})
             print(json.dumps(rows[-1]), flush=True)
     mean = lambda init, step, f: round(sum(f(r[step]) for r in rows if r['body_init'] == init) / len(a.seeds), 2)
     means = {init: {'step0_miou_with_bg': mean(init, 'step0', lambda s: s['miou_with_bg']),
@@ -68,7 +68,6 @@ def main():
                    'fewer epochs, one process of one thread, per body init and seed; test mIoU % of step 0 and '
                    'of the last step (step 1)',
            'date_utc': datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ'),
-           'command': ['cilseg-train', *DEMO, *size(a), '--seed', 'SEED', '--body_init', 'INIT'],
            'seeds': a.seeds, 'runs': rows, 'mean_over_seeds': means,
            'checkout': {'commit': commit, 'dirty': bool(subprocess.run(
                ['git', 'status', '--porcelain', '--untracked-files=no'], cwd=root, capture_output=True,
