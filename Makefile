@@ -1,5 +1,5 @@
 # The README's two commands: `make demo` (the main job) and `make test` (the test suite). Both set up first.
-.PHONY: setup test test-slow check-clones bench-setup demo demo-reference gpu-check lab export clean-nbs
+.PHONY: setup test test-slow check-clones bench-setup demo demo-reference gpu-check bench lab export clean-nbs
 PY := .venv/bin/python
 
 setup:
@@ -36,6 +36,12 @@ demo-reference: setup
 # Without a GPU it runs its CPU parts and exits 0.
 gpu-check: setup
 	@$(PY) -m cilseg.gpu_check
+
+# On this machine's CPU: cilseg's training step, activation memory, label mapping, split derivation and data loading
+# as ratios against independent anchors (torchvision, plain batch norm, the original's ways), in one run;
+# the table is printed and written to outputs/bench/bench.json.
+bench: setup
+	@$(PY) -m cilseg.bench
 
 lab: setup
 	.venv/bin/jupyter lab --notebook-dir=. $(if $(filter 0,$(shell id -u)),--allow-root)
