@@ -105,6 +105,8 @@ class Config:
                                  aliases={'--no_pretrained': None, '--no-pretrained': None})
     body_init: str = opt('torch', "random init of the body's convs without pretrained weights: torch, the original's "
                          "(PyTorch's default), or kaiming (He fan-out, cilseg's earlier)", 'model', choices=BODY_INITS)
+    body_width: float = opt(1., "channel multiplier of the body (1: the standard ResNet, which weight files hold; the "
+                            "demo's 0.5 quarters the convolution cost of from-scratch CPU training)", 'model', above=0)
     norm_act: str = opt('iabn_sync', "activated batch norm (spec 3.1)", 'model', choices=NORM_ACTS)
     norm_impl: str = opt('auto', "In-Place ABN's implementation: the inplace-abn package where it is installed, else "
                          "cilseg's own (auto), or one of them", 'model', choices=NORM_IMPLS)

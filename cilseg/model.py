@@ -55,6 +55,12 @@ def _strides_dilations(output_stride: int):
     if output_stride == 8: return [1, 2, 1, 1], [1, 1, 2, 4]
     raise InputError(f"output_stride={output_stride!r}: expected 8 or 16")
 
+def _widths(width: float) -> list[int]:
+    "Channels of the stem and of the four stages, the standard ResNet's (64, 64, 128, 256, 512) times `width`."
+    if isinstance(width, bool) or not isinstance(width, (int, float)) or not width > 0:
+        raise InputError(f"body_width={width!r}: expected a number > 0 (1: the standard ResNet)")
+    return [max(1, round(c * width)) for c in (64, 64, 128, 256, 512)]
+
 def _run_stage(blocks: nn.Sequential, x, pre_activation: bool):
     "Run one stage's blocks; with `pre_activation`, also the last block's sum before its activation (else None)."
     if not pre_activation: return blocks(x), None
@@ -65,13 +71,14 @@ class ResNetV1(nn.Module):
     "ResNet v1 body with activated BN; `forward` returns the outputs of `mod1` .. `mod5`."
     def __init__(self, depths: list[int], # blocks per module mod2..mod5: [3,4,6,3] ResNet-50, [3,4,23,3] ResNet-101
                  output_stride: int = 16, norm_act=None, # factory from cilseg.norm.norm_act_layer; default 'iabn'
+                 width: float = 1., # channel multiplier (1: the standard ResNet)
                 ):
         super().__init__()
         norm_act = norm_act or norm_act_layer('iabn')
-        self.mod1 = nn.Sequential(OrderedDict([('conv1', _conv(3, 64, 7, 2)), ('bn1', norm_act(64)),
+        cin, *widths = _widths(width)
+        self.mod1 = nn.Sequential(OrderedDict([('conv1', _conv(3, cin, 7, 2)), ('bn1', norm_act(cin)),
                                                ('pool1', nn.MaxPool2d(3, 2, 1))]))
-        cin = 64
-        for i, (n, width, s, d) in enumerate(zip(depths, (64, 128, 256, 512), *_strides_dilations(output_stride))):
+        for i, (n, width, s, d) in enumerate(zip(depths, widths, *_strides_dilations(output_stride))):
             blocks = []
             for j in range(n):
                 block = ResidualBlock(cin, (width, width, 4 * width), s if j == 0 else 1, d, norm_act)
@@ -113,12 +120,13 @@ class SmallResNet(nn.Module):
     "ResNet-18/34 body (torchvision names); `forward` returns the stem's and `layer1` .. `layer4`'s outputs."
     def __init__(self, depths: list[int], # [2,2,2,2] ResNet-18, [3,4,6,3] ResNet-34
                  output_stride: int = 16, norm_act=None, # factory from cilseg.norm.norm_act_layer; default 'iabn'
+                 width: float = 1., # channel multiplier (1: the standard ResNet)
                 ):
         super().__init__()
         norm_act = norm_act or norm_act_layer('iabn')
-        self.conv1, self.bn1, self.maxpool = _conv(3, 64, 7, 2), norm_act(64), nn.MaxPool2d(3, 2, 1)
-        cin = 64
-        for i, (n, width, s, d) in enumerate(zip(depths, (64, 128, 256, 512), *_strides_dilations(output_stride))):
+        cin, *widths = _widths(width)
+        self.conv1, self.bn1, self.maxpool = _conv(3, cin, 7, 2), norm_act(cin), nn.MaxPool2d(3, 2, 1)
+        for i, (n, width, s, d) in enumerate(zip(depths, widths, *_strides_dilations(output_stride))):
             blocks = []
             for j in range(n):
                 blocks.append(BasicBlock(cin, width, s if j == 0 else 1, d, norm_act)); cin = width
@@ -262,6 +270,7 @@ def build_model(n_classes: list[int], # channels per step, [n_0, ..., n_t]
                 pooling_size: int = 32, # eval-time image-pooling window, in feature pixels
                 norm_impl: str = 'auto', # 'auto', 'inplace_abn' or 'cilseg'
                 head: str = 'deeplabv3', # one of HEADS ('fcn': not the paper's, for tiny images)
+                body_width: float = 1., # channel multiplier of the body (1: the standard ResNet, as weight files)
                ) -> IncrementalSegmentationModel:
     "DeepLab-v3 with activated BN and an incremental classifier for the steps' class counts `n_classes`."
     if backbone not in BACKBONES:
@@ -272,15 +281,18 @@ def build_model(n_classes: list[int], # channels per step, [n_0, ..., n_t]
             or not all(isinstance(n, int) and n > 0 for n in n_classes)):
         raise InputError(f"n_classes={n_classes!r}: expected a non-empty list of positive class counts, one per step")
     _strides_dilations(output_stride)
+    if pretrained is not None and _widths(body_width) != _widths(1):
+        raise InputError(f"body_width={body_width!r} with pretrained weights {pretrained}: weight files hold the "
+                         f"standard ResNet, body_width 1")
     norm = norm_act_layer(norm_act, norm_impl)
     cls, depths = BACKBONES[backbone]
-    body = cls(depths, output_stride, norm)
+    body = cls(depths, output_stride, norm, body_width)
     if body_init == 'kaiming': kaiming_init_(body)
     if pretrained is not None: load_pretrained_(body, pretrained)
     return IncrementalSegmentationModel(body, HEADS[head](body.out_channels, head_channels, output_stride, pooling_size,
                                                           norm), n_classes, head_channels)
 
-# %% ../nbs/07_model.ipynb #bf85b5fa
+# %% ../nbs/07_model.ipynb #c9b3b7c7
 def _unwrap(model): return getattr(model, 'module', model)   # a DDP-wrapped model's inner model
 
 def classifier_layout(state_dict: dict) -> list[int]:
@@ -314,7 +326,7 @@ def freeze_(model: nn.Module) -> nn.Module:
     for p in model.parameters(): p.requires_grad_(False)
     return model
 
-# %% ../nbs/07_model.ipynb #c9b3b7c7
+# %% ../nbs/07_model.ipynb #a7ae3a70
 @torch.no_grad()
 def init_balanced_(model: nn.Module, # a step-t model (t >= 1) already holding the step t-1 weights
                   ) -> nn.Module:

@@ -5,6 +5,8 @@
 # %% ../nbs/06_norm.ipynb #aae25b41
 from __future__ import annotations
 
+import logging
+
 import torch
 import torch.distributed as dist
 import torch.nn as nn
@@ -12,10 +14,16 @@ import torch.nn.functional as F
 
 from .core import InputError
 
+# Importing inplace-abn imports torch's C++-extension helper, which warns "No CUDA runtime is found" on machines
+# without a GPU: nothing a user can act on (the package's CPU path is what runs), so it is silenced for the import.
+_cpp_extension_log = logging.getLogger('torch.utils.cpp_extension')
+_level = _cpp_extension_log.level
+_cpp_extension_log.setLevel(logging.ERROR)
 try:
     import inplace_abn.functions as _iabn_functions
 except (ImportError, OSError):   # not built here (no nvcc) or built against another torch: own implementation
     _iabn_functions = None
+finally: _cpp_extension_log.setLevel(_level)
 
 # %% auto #0
 __all__ = ['NORM_ACTS', 'NORM_IMPLS', 'inplace_abn_available', 'resolve_impl', 'batch_stats', 'ABN', 'InPlaceABN',

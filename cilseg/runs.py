@@ -4,7 +4,7 @@
 
 # %% ../nbs/19_runs.ipynb #a2a2ab45
 from __future__ import annotations
-import os, shutil, sys, time
+import functools, os, shutil, sys, time
 from pathlib import Path
 
 from .checkpoint import step_complete
@@ -16,7 +16,7 @@ from .core import (FileError, InputError, MissingFileError, RunError, atomic_wri
 __all__ = ['RUN_NOTEBOOK', 'KERNEL_CONFIG', 'OK_STATUSES', 'EXAMPLE_METHODS', 'template_path', 'config_path',
            'template_parameters', 'read_yaml', 'load_params', 'resolve_params', 'run_dir_of', 'setting_dir_of',
            'template_config', 'start_run', 'RunConflict', 'run_complete', 'run_status', 'check_same_params',
-           'kernel_options', 'execute_run', 'sweep', 'example_runs']
+           'quiet_kernel_manager', 'kernel_options', 'execute_run', 'sweep', 'example_runs']
 
 # %% ../nbs/19_runs.ipynb #940927f7
 RUN_NOTEBOOK = 'train.ipynb'
@@ -135,11 +135,20 @@ def check_same_params(run: str | os.PathLike, cfg: Config):
 # %% ../nbs/19_runs.ipynb #edd1c5dc
 KERNEL_CONFIG = {'KernelManager': {'transport_encryption': 'auto'}}   # jupyter_client >= 8.10: CurveZMQ keys
 
+@functools.cache
+def quiet_kernel_manager() -> type:
+    "jupyter_client's `AsyncKernelManager` without the interrupt it sends before a shutdown (imported on first use)."
+    from jupyter_client.manager import AsyncKernelManager
+    class QuietShutdownKernelManager(AsyncKernelManager):
+        async def _async_interrupt_kernel(self):
+            if not self.shutting_down: await super()._async_interrupt_kernel()
+    return QuietShutdownKernelManager
+
 def kernel_options(kernel: str = 'python3', # kernelspec name
                   ) -> dict:
-    "papermill's kernel arguments for cilseg's notebooks: `kernel`, with transport encryption where it supports it."
+    "papermill's kernel arguments for cilseg's notebooks: `kernel`, transport encryption where it supports it, a quiet shutdown."
     from traitlets.config import Config as TraitletsConfig
-    return dict(kernel_name=kernel, config=TraitletsConfig(KERNEL_CONFIG))
+    return dict(kernel_name=kernel, config=TraitletsConfig(KERNEL_CONFIG), kernel_manager_class=quiet_kernel_manager())
 
 def execute_run(cfg: Config, # the run's configuration
                 template: str | os.PathLike | None = None, # papermill template (default: train)
@@ -158,7 +167,7 @@ def execute_run(cfg: Config, # the run's configuration
                         **(dict(stdout_file=sys.stdout, stderr_file=sys.stderr) if echo else {}))
     return run, 'done'
 
-# %% ../nbs/19_runs.ipynb #2c5db340
+# %% ../nbs/19_runs.ipynb #5871c48d
 OK_STATUSES = ('done', 'skipped')
 
 def sweep(methods: list[str], # method names, e.g. ['FT', 'MiB']

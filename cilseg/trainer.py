@@ -73,7 +73,8 @@ def step_model(cfg: StepConfig, n_classes: list[int],
     "The configured model with `n_classes` channels per step (on CPU)."
     return build_model(n_classes, backbone=cfg.backbone, norm_act=cfg.norm_act, output_stride=cfg.output_stride,
                        pretrained=cfg.pretrained_file() if pretrained else None, body_init=cfg.body_init,
-                       head_channels=cfg.head_channels, pooling_size=cfg.pooling, norm_impl=cfg.norm_impl, head=cfg.head)
+                       head_channels=cfg.head_channels, pooling_size=cfg.pooling, norm_impl=cfg.norm_impl, head=cfg.head,
+                       body_width=cfg.body_width)
 
 def _dataset(cfg: StepConfig, data_root, split: str):
     return step_dataset(data_root, cfg.dataset, cfg.task, cfg.step, split, cfg.mode, cfg.order, cfg.protocol(),
