@@ -363,8 +363,8 @@ def main(argv: list[str] | None = None):
         if a.command == 'report':
             from cilseg.core import find_runs
             runs, out = find_runs(a.runs), Path(a.out or Path(a.runs)/'report')   # runs checked before anything is written
-            for nb in render_report(runs, out): print(nb.with_suffix('.html'))
             for path in [out/'plop', *write_exports(runs, out)[-1:], *write_comparison(runs, out)]: print(path)
+            for nb in render_report(runs, out): print(nb.with_suffix('.html'))
             return
         runs = sweep(a.methods, a.tasks, a.seeds, files=a.config, overwrite=a.overwrite, echo=not a.quiet,
                      **parse_assignments(a.set))

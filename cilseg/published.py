@@ -82,13 +82,12 @@ def compare_published(runs, # `cilseg.metrics.load_runs` output
     "Every published figure of every setting in `runs`, beside your mean, std and n of it, the gap and what differs."
     import pandas as pd
     pub = load_published() if published is None else published
-    frame = with_order_means(runs)
+    frame = with_order_means(runs.assign(method=runs['method'].astype(str).str.upper()))   # 'dkd' and 'DKD': one method
     final = frame[frame['final'].astype(bool)].assign(setting=lambda d: d.apply(setting_name, axis=1),
-                                                      label=lambda d: d['method'].map(method_label).str.upper())
+                                                      label=lambda d: d['method'].map(method_label))
     if final.empty: raise InputError("no finished run (no final step) to compare")
     metrics = tuple(m for m in dict.fromkeys(pub['metric']) if all(f'{m}_{c}' in final for c in CONVENTIONS))
     stats = results_table(frame, metrics=metrics).stack(['setting', 'convention', 'classes'], future_stack=True)
-    stats.index = stats.index.set_levels(stats.index.levels[0].str.upper(), level=0)
     rows = []
     for setting, mine in final.groupby('setting', sort=True):
         first = mine.iloc[0]
@@ -96,9 +95,9 @@ def compare_published(runs, # `cilseg.metrics.load_runs` output
         here = pub[(pub['dataset'] == first['dataset']) & (pub['task'] == task) & (pub['mode'] == first['mode'])]
         for (method, metric), figs in here.groupby(['method', 'metric'], sort=False):
             for _, p in figs.iterrows():
-                key = (method.upper(), setting, convention_label(p['convention']), metric)
+                key = (method_label(method.upper()), setting, convention_label(p['convention']), metric)
                 yours = stats.loc[key] if key in stats.index else pd.Series({s: float('nan') for s in STATS})
-                ran = mine[mine['label'] == method.upper()]
+                ran = mine[mine['label'] == key[0]]
                 ran = mine if ran.empty else ran   # a method you did not run: your protocol in this setting
                 switches = {sw: set(ran[f'protocol_{sw}'].dropna()) for sw in COMPARED_SWITCHES if f'protocol_{sw}' in ran}
                 rows.append(dict(setting=setting, method=p['method'], metric=metric, classes=p['classes'],
