@@ -126,7 +126,8 @@ def plop_csv(run: str | os.PathLike, # a run directory
     field = lambda v: 'X' if v is None else str(v)
     lines = [','.join([str(r['step']), *(field(c['iou']) for c in r['classes']), *['x'] * (n - len(r['classes'])),
                        field(r['metrics']['mean_iou'])]) for r in records]
-    path = Path(folder)/f"{first['created_utc'][:10]}_{first['dataset']}_{task.key}_{first['method']}-seed{first['seed']}.csv"
+    name = '-'.join(str(v) for v in (first['name'] or 'run', first['mode'], first['method'], f"seed{first['seed']}"))
+    path = Path(folder)/f"{first['created_utc'][:10]}_{first['dataset']}_{task.key}_{name}.csv"
     with atomic_write(path) as f: f.write(''.join(line + '\n' for line in lines))
     return path
 
