@@ -12,7 +12,8 @@ from .core import (CilsegError, InputError, RunError, atomic_write, find_runs, l
                          step_dir)
 from .launch import ensure_kernel
 from .metrics import CONVENTIONS, load_runs
-from .report import method_label, method_sort_key, render_report, results_table, setting_name, spread_table
+from .published import write_comparison
+from .report import method_label, method_sort_key, render_report, results_table, setting_name, spread_table, write_exports
 from .runs import OK_STATUSES, RUN_NOTEBOOK, config_path, resolve_params, setting_dir_of, sweep
 
 # %% auto #0
@@ -333,7 +334,8 @@ def _parser():
     s.add_argument('--set', nargs='*', default=[], metavar='KEY=VALUE', help="parameter overrides (YAML values)")
     s.add_argument('--overwrite', action='store_true', help="rerun finished runs")
     s.add_argument('--quiet', action='store_true', help="do not echo the runs' output")
-    r = sub.add_parser('report', help="render the analysis notebooks on a folder of runs")
+    r = sub.add_parser('report', help="render the analysis notebooks on a folder of runs, write PLOP-format CSVs, "
+                                      "summary.csv and the comparison with the published results")
     r.add_argument('runs', help="folder holding finished runs")
     r.add_argument('--out', default=None, help="output folder (default <runs>/report)")
     f = sub.add_parser('record-reference', help="write the reference results from a finished demo folder")
@@ -360,8 +362,9 @@ def main(argv: list[str] | None = None):
             return print(readme)
         if a.command == 'report':
             from cilseg.core import find_runs
-            runs = find_runs(a.runs)   # checked before anything is written
-            for nb in render_report(runs, a.out or Path(a.runs)/'report'): print(nb.with_suffix('.html'))
+            runs, out = find_runs(a.runs), Path(a.out or Path(a.runs)/'report')   # runs checked before anything is written
+            for path in [out/'plop', *write_exports(runs, out)[-1:], *write_comparison(runs, out)]: print(path)
+            for nb in render_report(runs, out): print(nb.with_suffix('.html'))
             return
         runs = sweep(a.methods, a.tasks, a.seeds, files=a.config, overwrite=a.overwrite, echo=not a.quiet,
                      **parse_assignments(a.set))

@@ -19,7 +19,7 @@ from .core import FileError, MissingFileError, atomic_write, find_runs, load_jso
 __all__ = ['CONVENTIONS', 'RECORD_SCHEMA', 'ConfusionMatrix', 'confusion_metrics', 'channel_steps', 'harmonic_iou',
            'continual_summary', 'forgetting', 'backward_transfer', 'average_incremental_miou', 'sequence_summary',
            'make_step_record', 'save_step_record', 'load_step_records', 'iou_matrix', 'write_iou_matrix', 'load_runs',
-           'load_class_results']
+           'load_class_results', 'confusion_with_iou', 'write_constructed_run']
 
 # %% ../nbs/11_metrics.ipynb #b14b147d
 class ConfusionMatrix:
@@ -123,7 +123,7 @@ CONVENTIONS = {'bg_excluded': 1, 'bg_included': 0}  # first channel counted: MiB
 def continual_summary(class_iou, # per-class IoU in channel order (None/NaN for classes without ground truth)
                       step_sizes, # channels per step `[n_0..n_t]`; the last entry is the current step
                      ) -> dict:
-    "mIoU of old, new and all classes, hIoU and one mIoU per step group, with background excluded and included."
+    "mIoU of old, new, base, novel and all classes, hIoU and one mIoU per step group, with background excluded and included."
     iou, steps = _floats(class_iou), channel_steps(step_sizes)
     if len(iou) != len(steps):
         raise ValueError(f"{len(iou)} per-class IoU values, but step_sizes={[int(s) for s in step_sizes]} "
@@ -138,6 +138,7 @@ def continual_summary(class_iou, # per-class IoU in channel order (None/NaN for 
                        miou=_mean_defined(iou[counted & (steps == s)]), n=n_defined(counted & (steps == s)))
                   for s in range(t + 1)]
         out[conv] = dict(old=old, new=new, all=_mean_defined(iou[counted]), hiou=harmonic_iou(old, new),
+                         base=groups[0]['miou'], novel=_mean_defined(iou[counted & (steps > 0)]) if t else None,
                          n_old=n_defined(counted & (steps < t)), n_new=n_defined(counted & (steps == t)),
                          n_all=n_defined(counted), groups=groups)
     return out
@@ -315,9 +316,10 @@ def load_runs(root: str | Path | None = None, # folder holding runs (default: `o
             row |= {f'config_{k}': v for k, v in r['config'].items() if v is None or isinstance(v, (str, int, float))}
             row |= dict(overall_acc=r['metrics']['overall_acc'], mean_iou=r['metrics']['mean_iou'])
             seq = sequence_summary(R[:r['step'] + 1, :len(r['classes'])], r['step_sizes'])
+            summary = continual_summary([c['iou'] for c in r['classes']], r['step_sizes'])  # also for records without base/novel
             for conv in CONVENTIONS:
-                s = r['summaries'][conv]
-                row |= {f'{k}_{conv}': s[k] for k in ('old', 'new', 'all', 'hiou')}
+                s = summary[conv]
+                row |= {f'{k}_{conv}': s[k] for k in ('old', 'new', 'base', 'novel', 'all', 'hiou')}
                 row |= {f"group{g['step']}_{conv}": g['miou'] for g in s['groups']}
                 row |= {f'{k}_{conv}': v for k, v in seq[conv].items()}
             rows.append(row)
@@ -339,3 +341,36 @@ def load_class_results(root: str | Path | None = None, # folder holding runs (de
                                          iou=c['iou'], acc=c['acc'], gt_pixels=c['gt_pixels'],
                                          forgetting=f[c['channel']], bwt=b[c['channel']]))
     return pd.DataFrame(rows)
+
+# %% ../nbs/11_metrics.ipynb #8f18a4b5
+def confusion_with_iou(ious, # per-class IoU in tenths (0.0..0.9), None for a class without ground truth
+                      ) -> np.ndarray:
+    "Counts with the given per-class IoU, errors sent cyclically to the next class (for tests of anything reading records)."
+    has = [c for c, v in enumerate(ious) if v is not None]
+    m = np.zeros((len(ious), len(ious)), dtype=int)
+    for j, c in enumerate(has):
+        m[c, c] = round(12 * ious[c] / (1 - ious[c]))
+        m[c, has[(j + 1) % len(has)]] += 6
+    return m
+
+# %% ../nbs/11_metrics.ipynb #f59d658d
+def write_constructed_run(root, # folder to write the run under (`cilseg.core.run_dir`, experiment 'exp')
+                          dataset: str, task: str, method: str, seed: int,
+                          iou, # iou(channel, step): the IoU of a channel after that step, in tenths, None = no GT
+                          mode: str = 'overlap',
+                          steps: int | None = None, # steps written (default: all; fewer = an unfinished run)
+                          protocol: dict | None = None, # protocol switches (default `Protocol()`'s)
+                         ) -> Path:
+    "Write step records of `task` whose per-class IoUs are `iou(channel, step)`; returns the run directory."
+    from cilseg.core import run_dir, step_dir
+    from cilseg.tasks import get_task
+    from cilseg.transforms import Protocol
+    tk, run = get_task(dataset, task), run_dir('exp', dataset, task, mode, method, seed, root=root)
+    for t in range(tk.n_steps if steps is None else steps):
+        rec = make_step_record(confusion_with_iou([iou(c, t) for c in range(tk.n_channels(t))]), dataset=dataset,
+                               task=task, mode=mode, method=method, seed=seed, step=t, n_steps=tk.n_steps,
+                               step_sizes=tk.classes(t), class_ids=tk.order(t), class_names=tk.class_names(t),
+                               protocol=protocol or Protocol().to_dict(), config={}, name='exp',
+                               environment={'constructed': True})
+        save_step_record(rec, step_dir(run, t)/'results.json')
+    return run

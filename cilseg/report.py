@@ -7,13 +7,15 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from .core import InputError, atomic_write, project_root
-from .metrics import CONVENTIONS
+from .core import InputError, MissingFileError, atomic_write, find_runs, project_root
+from .metrics import CONVENTIONS, load_runs, load_step_records
 from .runs import kernel_options
+from .tasks import get_task, task_order
 
 # %% auto #0
-__all__ = ['METHOD_LABELS', 'STATS', 'ANALYSES', 'method_label', 'method_sort_key', 'convention_label', 'setting_name',
-           'results_table', 'spread_table', 'figure_dir', 'save_figure', 'render_report']
+__all__ = ['METHOD_LABELS', 'STATS', 'SUMMARY_METRICS', 'ANALYSES', 'method_label', 'method_sort_key', 'convention_label',
+           'setting_name', 'results_table', 'spread_cell', 'spread_table', 'with_order_means', 'summary_table',
+           'plop_csv', 'write_exports', 'figure_dir', 'save_figure', 'render_report']
 
 # %% ../nbs/20_report.ipynb #59faf06b
 METHOD_LABELS = {'FT': 'FT', 'PI': 'PI', 'EWC': 'EWC', 'RW': 'RW', 'LWF': 'LwF', 'LWF-MC': 'LwF-MC', 'ILT': 'ILT',
@@ -40,12 +42,16 @@ STATS = ['mean', 'std', 'n']   # over seeds: mean, sample standard deviation (dd
 
 def results_table(runs, # `cilseg.metrics.load_runs` output (one row per run and step)
                   percent: bool = True, # multiply by 100 (the paper's unit)
+                  metrics: tuple[str, ...] = ('old', 'new', 'all'), # `load_runs` figures, without the convention suffix
                  ):
-    "Final-step old/new/all mIoU per method (rows) and setting x convention x classes x `STATS` over seeds (columns)."
+    "Final-step mIoU per method (rows) and setting x convention x classes (the metric) x `STATS` over seeds (columns)."
     import pandas as pd
     final = runs[runs['final'].astype(bool)].copy()
     if final.empty: raise InputError("no finished run (no final step) in the table")
-    cols = {f'{k}_{c}': (convention_label(c), k) for c in CONVENTIONS for k in ('old', 'new', 'all')}
+    cols = {f'{k}_{c}': (convention_label(c), k) for c in CONVENTIONS for k in metrics}
+    if missing := [c for c in cols if c not in final]:
+        raise InputError(f"metrics {list(metrics)}: the runs table has no column {missing[0]!r} "
+                         f"(expected figures of cilseg.metrics.load_runs)")
     values = final[list(cols)].astype(float) * (100 if percent else 1)
     values['setting'], values['method'] = final.apply(setting_name, axis=1), final['method'].map(method_label)
     stats = values.groupby(['setting', 'method'])[list(cols)].agg(['mean', 'std', 'count'])
@@ -58,6 +64,12 @@ def results_table(runs, # `cilseg.metrics.load_runs` output (one row per run and
     return table.loc[sorted(table.index, key=method_sort_key)]
 
 # %% ../nbs/20_report.ipynb #d2ea5442
+def spread_cell(mean, std, digits: int = 1) -> str:
+    "'mean ± std' (the mean alone without a spread, '' without a mean)."
+    import pandas as pd
+    if pd.isna(mean): return ''
+    return f"{mean:.{digits}f}" + ('' if pd.isna(std) else f" ± {std:.{digits}f}")
+
 def spread_table(table, # `results_table` output
                  digits: int = 1, # decimals
                 ):
@@ -66,9 +78,7 @@ def spread_table(table, # `results_table` output
     mean, std, n = (table.xs(s, level='stat', axis=1) for s in STATS)
     seeds = n.T.groupby(level='setting', sort=False).max().T
     def cell(m, sd, k, most):
-        if pd.isna(m): return ''
-        return (f"{m:.{digits}f}" + ('' if pd.isna(sd) else f" ± {sd:.{digits}f}")
-                + ('' if k == most else f" (n={k:.0f})"))
+        return spread_cell(m, sd, digits) + ('' if pd.isna(m) or k == most else f" (n={k:.0f})")
     text = pd.DataFrame({c: [cell(m, sd, k, most) for m, sd, k, most in zip(mean[c], std[c], n[c], seeds[c[0]])]
                          for c in mean.columns}, index=mean.index)
     parts = [pd.concat({(s, '', 'n'): seeds[s].map(lambda k: '' if pd.isna(k) else f"{k:.0f}")}, axis=1)
@@ -77,6 +87,60 @@ def spread_table(table, # `results_table` output
     return pd.concat(parts, axis=1).rename_axis(columns=['setting', 'convention', 'classes'])
 
 # %% ../nbs/20_report.ipynb #363ccd47
+SUMMARY_METRICS = ('old', 'new', 'base', 'novel', 'all', 'hiou', 'avg_miou')   # the final-step figures papers print
+
+def with_order_means(runs, # `cilseg.metrics.load_runs` output
+                    ):
+    "`runs` with `base_task` and `class_order` columns, plus the final rows of tasks run in several orders, pooled under '<task> a+b'."
+    import pandas as pd
+    keys = [task_order(d, t, None if pd.isna(o) else o) for d, t, o in zip(runs['dataset'], runs['task'], runs['order'])]
+    runs = runs.assign(base_task=[k[0] for k in keys], class_order=[k[1] for k in keys])
+    final = runs[runs['final'].astype(bool) & (runs['class_order'] != 'custom')]
+    pooled = []
+    for (_, base, _, _), rows in final.groupby(['dataset', 'base_task', 'mode', final['method'].map(method_label)]):
+        if len(orders := sorted(rows['class_order'].unique())) > 1:
+            pooled.append(rows.assign(task=f"{base} {'+'.join(orders)}", class_order='+'.join(orders)))
+    return pd.concat([runs, *pooled], ignore_index=True)
+
+def summary_table(runs, # `cilseg.metrics.load_runs` output
+                 ):
+    "Every `SUMMARY_METRICS` figure of every setting (order means included) and method, long form: mean, std, n (%)."
+    table = results_table(with_order_means(runs), metrics=SUMMARY_METRICS)
+    long = table.stack(['setting', 'convention', 'classes'], future_stack=True).dropna(subset=['n'])
+    long = long[long['n'] > 0].reset_index().rename(columns={'classes': 'metric'})
+    rank = {**{m: i for i, m in enumerate(SUMMARY_METRICS)}, **{convention_label(c): i for i, c in enumerate(CONVENTIONS)}}
+    key = lambda col: col.map(method_sort_key) if col.name == 'method' else col.map(rank) if col.name != 'setting' else col
+    return long.sort_values(['setting', 'method', 'metric', 'convention'], key=key, ignore_index=True)[
+        ['setting', 'method', 'metric', 'convention', *STATS]].rename_axis(columns=None)
+
+# %% ../nbs/20_report.ipynb #424e62ab
+def plop_csv(run: str | os.PathLike, # a run directory
+             folder: str | os.PathLike, # where to write the file
+            ) -> Path:
+    "Write the run's per-step test IoUs in the layout of PLOP's result files; returns the path."
+    records = load_step_records(run)
+    if not records: raise MissingFileError(f"{run}: no step*/results.json (not a run with results)")
+    first = records[0]
+    task = get_task(first['dataset'], first['task'], first['order'])
+    n = task.n_channels(task.n_steps - 1)
+    field = lambda v: 'X' if v is None else str(v)
+    lines = [','.join([str(r['step']), *(field(c['iou']) for c in r['classes']), *['x'] * (n - len(r['classes'])),
+                       field(r['metrics']['mean_iou'])]) for r in records]
+    name = '-'.join(str(v) for v in (first['name'] or 'run', first['mode'], first['method'], f"seed{first['seed']}"))
+    path = Path(folder)/f"{first['created_utc'][:10]}_{first['dataset']}_{task.key}_{name}.csv"
+    with atomic_write(path) as f: f.write(''.join(line + '\n' for line in lines))
+    return path
+
+def write_exports(runs, # a folder holding runs, or a list of run directories
+                  out: str | os.PathLike, # folder for the files
+                 ) -> list[Path]:
+    "Write every run's PLOP-format CSV into `out/plop/` and `summary_table` as `out/summary.csv`; returns the paths."
+    run_dirs = find_runs(runs)
+    paths = [plop_csv(r, Path(out)/'plop') for r in run_dirs]
+    with atomic_write(Path(out)/'summary.csv') as f: summary_table(load_runs(run_dirs)).round(3).to_csv(f, index=False)
+    return paths + [Path(out)/'summary.csv']
+
+# %% ../nbs/20_report.ipynb #16b8a6ec
 def figure_dir(run_dirs: list[Path]) -> Path:
     "`figures/` in the folder that holds all of `run_dirs` (for one run: next to it)."
     return Path(os.path.commonpath([Path(r).resolve().parent for r in run_dirs]))/'figures'

@@ -13,7 +13,7 @@ from .core import InputError
 
 # %% auto #0
 __all__ = ['VOC_CLASSES', 'ADE_CLASSES', 'SYNTH_SHAPES', 'SYNTH_TEXTURES', 'SYNTH_CLASSES', 'DATASETS', 'check_dataset',
-           'class_names', 'n_classes', 'list_tasks', 'random_order', 'Task', 'get_task']
+           'class_names', 'n_classes', 'list_tasks', 'random_order', 'Task', 'get_task', 'task_order']
 
 # %% ../nbs/01_tasks.ipynb #357a95b8
 VOC_CLASSES = ('background aeroplane bicycle bird boat bottle bus car cat chair cow diningtable dog horse '
@@ -208,3 +208,13 @@ def get_task(dataset: str, # 'voc', 'ade' or 'synth'
     steps = [sorted(o[a:b]) for a, b in zip(bounds[:-1], bounds[1:])]
     steps[0] = [0] + steps[0]
     return Task(dataset, name, steps, custom_order=None if order is None else o)
+
+# %% ../nbs/01_tasks.ipynb #1ce15ef2
+def task_order(dataset: str, # 'voc', 'ade' or 'synth'
+               task: str, # any name `get_task` accepts
+               order=None, # the custom order the run was given (None: the task's own)
+              ) -> tuple[str, str]:
+    "(`task`'s id-order name, its class order): 'a' (id order), 'b' or 'c' (the tasks with their own), or 'custom'."
+    name = get_task(dataset, task).name
+    if name in _EXPLICIT[_table(dataset)]: return name[:-1], name[-1]
+    return name, 'a' if order is None else 'custom'
