@@ -92,10 +92,11 @@ def html_cells(nb) -> tuple[dict, list[dict]]:
         opts, src = cell_options(src)
         outputs = [dict(o) for o in c.get('outputs', [])] if opts.get('output') != 'false' else []
         if opts.get('include') == 'false' or not (src.strip() or outputs): continue
-        for o in outputs:
-            if 'text/markdown' in o.get('data', {}):
-                md = o['data']['text/markdown']
-                o['data'] = {'text/markdown': _pandoc_attrs.sub(r'](\1)', ''.join(md) if isinstance(md, list) else md)}
+        for o in outputs:   # multi-line strings may be stored as lists of lines (papermill's notebooks are)
+            if isinstance(o.get('text'), list): o['text'] = ''.join(o['text'])
+            if 'data' not in o: continue
+            o['data'] = {k: ''.join(v) if isinstance(v, list) else v for k, v in o['data'].items()}
+            if 'text/markdown' in o['data']: o['data'] = {'text/markdown': _pandoc_attrs.sub(r'](\1)', o['data']['text/markdown'])}
         hide = opts.get('echo') == 'false' or not src.strip()
         cells.append(dict(cell_type='code', source=src, outputs=outputs, execution_count=None,
                           metadata={'tags': ['remove_input'] if hide else []}))
@@ -128,7 +129,7 @@ main { flex: 1; min-width: 0; max-width: 64rem; padding: 1rem 2rem; }
 def nav_html(pages: list[dict], current: str) -> str:
     "The sidebar: every page by section, links relative to the `current` page."
     up, out, section = '../' * current.count('/'), [], None
-    for p in pages + [dict(page='api.html', title='API reference', section='')]:
+    for p in pages[:1] + [dict(page='api.html', title='API reference', section='')] + pages[1:]:   # index, API, the rest
         if p['section'] != section:
             section = p['section']
             if section: out.append(f'<h4>{section}</h4>')
@@ -344,9 +345,9 @@ _PAGE_FACTS = """Promise.all(Array.from(document.images).map(i => i.complete ? 0
               title: document.title}))"""
 
 def http_status(url: str) -> int:
-    "The HTTP status of a GET of `url`."
+    "The HTTP status of a HEAD request for `url`."
     try:
-        with urllib.request.urlopen(url, timeout=30) as r: return r.status
+        with urllib.request.urlopen(urllib.request.Request(url, method='HEAD'), timeout=30) as r: return r.status
     except urllib.error.HTTPError as e: return e.code
 
 def check_docs(site: str | os.PathLike | None = None, # the built site (default `_docs/`)
