@@ -1,5 +1,5 @@
 # The README's two commands: `make demo` (the main job) and `make test` (the test suite). Both set up first.
-.PHONY: setup test test-slow check-clones bench-setup demo demo-reference gpu-check bench lab export clean-nbs
+.PHONY: setup test test-slow check-clones bench-setup demo demo-reference gpu-check bench docs docs-check lab export clean-nbs
 PY := .venv/bin/python
 
 setup:
@@ -42,6 +42,15 @@ gpu-check: setup
 # the table is printed and written to outputs/bench/bench.json.
 bench: setup
 	@$(PY) -m cilseg.bench
+
+# The documentation site in _docs/ (open _docs/index.html): a page per notebook with its committed figures, and the
+# API reference, built offline by nbdev's docs processors and Jupyter's HTML exporter (cilseg.docs; no quarto here).
+docs: setup
+	@$(PY) -m cilseg.docs
+# The same, then its pages opened in headless Chromium (Debian's chromium): images load, links answer, screenshots
+# in outputs/docs_check/.
+docs-check: setup
+	@$(PY) -m cilseg.docs --check
 
 lab: setup
 	.venv/bin/jupyter lab --notebook-dir=. $(if $(filter 0,$(shell id -u)),--allow-root)

@@ -20,9 +20,9 @@ from .tasks import Task, check_dataset, get_task, n_classes
 from .transforms import Protocol, apply_lut, eval_transform, label_lut, train_transform
 
 # %% auto #0
-__all__ = ['BaseSplit', 'base_split', 'voc_palette', 'save_mask', 'write_toy_dataset', 'read_mask', 'read_image', 'valid_ids',
-           'cache_path', 'build_presence', 'class_presence', 'IncrementalDataset', 'dataset_root', 'step_dataset',
-           'write_splits']
+__all__ = ['BaseSplit', 'base_split', 'voc_palette', 'save_mask', 'write_toy_dataset', 'plot_style', 'class_colours', 'overlay',
+           'read_mask', 'read_image', 'valid_ids', 'cache_path', 'build_presence', 'class_presence',
+           'IncrementalDataset', 'dataset_root', 'step_dataset', 'write_splits']
 
 # %% ../nbs/04_data.ipynb #38aecde2
 @dataclass(frozen=True)
@@ -154,6 +154,26 @@ def write_toy_dataset(root: str | os.PathLike, # the data root to write into
     return home
 
 # %% ../nbs/04_data.ipynb #657169d1
+def plot_style():
+    "The notebooks' figure style: seaborn's `whitegrid` theme, small fonts, 80 dpi (light PNG outputs)."
+    import seaborn as sns
+    sns.set_theme(style='whitegrid', context='paper', rc={'figure.dpi': 80, 'savefig.dpi': 80})
+
+def class_colours(ids) -> np.ndarray:
+    "Colours of class ids (any shape) in VOC's palette, RGB in [0, 1] (255, void, is VOC's light grey)."
+    return np.array(voc_palette(), np.float32).reshape(256, 3)[np.asarray(ids, np.uint8)] / 255
+
+def overlay(image, # HxWx3 RGB, uint8 or float in [0, 1]
+            mask, # HxW class ids
+            alpha: float = 0.6, # weight of the class colour
+           ) -> np.ndarray:
+    "`mask`'s class colours blended over `image` wherever it is not background; RGB in [0, 1]."
+    img = np.asarray(image)
+    img = img / 255 if img.dtype == np.uint8 else img.astype(np.float32)
+    m = np.asarray(mask)
+    return np.where((m > 0)[..., None], (1 - alpha) * img + alpha * class_colours(m), img)
+
+# %% ../nbs/04_data.ipynb #e1a7a067
 def read_mask(path: str | os.PathLike) -> np.ndarray:
     "The class ids of a palette or grey PNG mask as an HxW uint8 array."
     try:
@@ -172,7 +192,7 @@ def read_image(path: str | os.PathLike) -> Image.Image:
     except (OSError, UnidentifiedImageError) as e:
         raise FileError(f"cannot read image {path}: {e}") from e
 
-# %% ../nbs/04_data.ipynb #e1a7a067
+# %% ../nbs/04_data.ipynb #bc0932d6
 def _index_row(paths) -> tuple[np.ndarray, str | None]:
     "A mask's class presence, and what is wrong with its image (read up to its header), if anything."
     image, mask = paths
@@ -209,7 +229,7 @@ def cache_path(root: str | os.PathLike | None, base: BaseSplit) -> Path:
 
 _MEMO: dict = {}
 
-# %% ../nbs/04_data.ipynb #6333ed78
+# %% ../nbs/04_data.ipynb #2ebc6ef7
 def build_presence(base: BaseSplit, # the base split whose masks to read
                    processes: int | None = None, # worker processes; None: min(8, cpus); 1: read in this process
                   ) -> np.ndarray:
