@@ -47,7 +47,8 @@ def slurm_options(files: list[str | os.PathLike] = (), # YAML files whose `slurm
             raise InputError(f"{src}: unknown Slurm option(s) {', '.join(unknown)}; valid: {', '.join(SLURM_OPTIONS)}")
         for k, v in values.items():
             kind, check, expected = SLURM_OPTIONS[k]
-            if not (isinstance(v, kind) and not isinstance(v, bool) and check(v)): raise InputError(f"{src}: Slurm option {k}={v!r}: expected {expected}")
+            if not (isinstance(v, kind) and not isinstance(v, bool) and check(v)):
+                raise InputError(f"{src}: Slurm option {k}={v!r}: expected {expected}")
         sbatch = {**options.get('sbatch', {}), **values.get('sbatch', {})}   # extra sbatch options add up
         options.update(values)
         if sbatch: options['sbatch'] = sbatch
@@ -136,8 +137,10 @@ def submit_sweep(executor: submitit.Executor, # where the jobs run (`slurm_execu
         except RunConflict as e: rows.append(_row(cfg, 'conflict', error=str(e))); continue
         if run_complete(run_dir_of(cfg), cfg) and not overwrite: rows.append(_row(cfg, 'skipped'))
         else: todo.append(cfg)
-    with executor.batch():
-        jobs = [executor.submit(RunJob(cfg.to_params(), template and str(template), overwrite)) for cfg in todo]
+    jobs = []
+    if todo:   # submitit warns about an empty batch
+        with executor.batch():
+            jobs = [executor.submit(RunJob(cfg.to_params(), template and str(template), overwrite)) for cfg in todo]
     kind = 'slurm' if isinstance(executor, submitit.SlurmExecutor) else 'local'
     for cfg, job in zip(todo, jobs):
         run_dir_of(cfg).mkdir(parents=True, exist_ok=True)

@@ -9,7 +9,7 @@ cmd=${1:?usage: slurm_local.sh start|stop DIR}
 dir=$(mkdir -p "${2:?usage: slurm_local.sh start|stop DIR}" && cd "$2" && pwd)
 stop_pid() { [ -f "$1" ] && kill "$(cat "$1")" 2>/dev/null || true; rm -f "$1"; }
 if [ "$cmd" = stop ]; then
-  stop_pid "$dir/slurmd.pid"; stop_pid "$dir/slurmctld.pid"; stop_pid "$dir/munge/munged.pid"
+  stop_pid "$dir/slurmd.pid"; stop_pid "$dir/slurmctld.pid"; stop_pid /run/munge/cilseg-test.pid
   exit 0
 fi
 [ "$cmd" = start ] || { echo "slurm_local.sh: $cmd: expected start or stop" >&2; exit 2; }
@@ -18,8 +18,8 @@ for exe in munged slurmctld slurmd sbatch; do
   command -v "$exe" >/dev/null || { echo "slurm_local.sh: $exe not found (apt-get install munge slurmctld slurmd slurm-client)" >&2; exit 1; }
 done
 node=$(hostname -s)
-mkdir -p "$dir/state" "$dir/spool" "$dir/munge" /run/munge
-chown munge:munge "$dir/munge" /run/munge
+mkdir -p "$dir/state" "$dir/spool" /run/munge
+chown munge:munge /run/munge   # munged's files live there: DIR may be a private temporary folder that munge cannot enter
 cat >"$dir/slurm.conf" <<EOF
 ClusterName=cilseg-test
 SlurmctldHost=$node(127.0.0.1)
@@ -43,7 +43,8 @@ PartitionName=test Nodes=$node Default=YES MaxTime=INFINITE State=UP
 EOF
 export SLURM_CONF=$dir/slurm.conf
 if ! munge -n >/dev/null 2>&1; then   # a munged already serving the default socket is used as it is
-  runuser -u munge -- munged --log-file="$dir/munge/munged.log" --pid-file="$dir/munge/munged.pid" --seed-file="$dir/munge/seed"
+  runuser -u munge -- munged --log-file=/run/munge/cilseg-test.log --pid-file=/run/munge/cilseg-test.pid \
+    --seed-file=/run/munge/cilseg-test.seed
 fi
 slurmctld
 slurmd
