@@ -11,7 +11,7 @@ from .config import Config
 from .core import InputError, RunError
 
 # %% auto #0
-__all__ = ['OutputLines', 'CommandFailed', 'stream_command', 'torchrun_command', 'train_command', 'train_env',
+__all__ = ['OutputLines', 'CommandFailed', 'stream_command', 'torchrun_command', 'slurm_nodes', 'train_command', 'train_env',
            'kernel_interpreter', 'ensure_kernel']
 
 # %% ../nbs/18_launch.ipynb #1af869e7
@@ -122,15 +122,28 @@ def stream_command(cmd: list[str], # the command and its arguments
 def torchrun_command(args: list[str], # arguments for the module
                      nproc: int = 1, # processes (one per GPU; on CPU, gloo processes)
                      module: str = 'cilseg.train', # the python module torchrun starts
+                     nodes: list[str] | None = None, # torchrun's multi-node flags (`slurm_nodes`); None: one node
                     ) -> list[str]:
     "The torchrun command line that runs `module` with `args` in `nproc` processes, using this interpreter."
     if int(nproc) < 1: raise InputError(f"nproc={nproc!r}: expected a positive number of processes")
-    return [sys.executable, '-m', 'torch.distributed.run', '--standalone', f'--nproc_per_node={int(nproc)}',
+    return [sys.executable, '-m', 'torch.distributed.run', *(nodes or ['--standalone']), f'--nproc_per_node={int(nproc)}',
             '-m', module, *map(str, args)]
 
+def slurm_nodes(env: dict | None = None, # the environment (default `os.environ`)
+               ) -> list[str] | None:
+    "torchrun's flags for this Slurm allocation's nodes (rendezvous on its first node); None outside one or on one node."
+    env = os.environ if env is None else env
+    if int(env.get('SLURM_NNODES', 1)) <= 1: return None
+    # the first host of the allocation, as Slurm expands its compressed list (node[01-04] -> node01)
+    first = subprocess.run(['scontrol', 'show', 'hostnames', env['SLURM_JOB_NODELIST']], capture_output=True,
+                           text=True, check=True).stdout.split()[0]
+    port = 20000 + int(env['SLURM_JOB_ID']) % 20000   # per job: two jobs sharing a first node do not collide
+    return [f"--nnodes={env['SLURM_NNODES']}", f"--node_rank={env['SLURM_NODEID']}", f'--master_addr={first}',
+            f'--master_port={port}']
+
 def train_command(cfg: Config) -> list[str]:
-    "The torchrun command that trains `cfg` (`cfg.nproc` processes, its `cilseg-train` flags)."
-    return torchrun_command(cfg.to_argv(), nproc=cfg.nproc)
+    "The torchrun command that trains `cfg` (`cfg.nproc` processes per node, its `cilseg-train` flags)."
+    return torchrun_command(cfg.to_argv(), nproc=cfg.nproc, nodes=slurm_nodes())
 
 def train_env(cfg: Config) -> dict:
     "Environment variables of the training processes: `OMP_NUM_THREADS` from `--threads` (torchrun's default is 1)."

@@ -13,10 +13,10 @@ from .core import (FileError, InputError, MissingFileError, RunError, atomic_wri
                          project_root, run_dir, setting_dir, step_dir)
 
 # %% auto #0
-__all__ = ['RUN_NOTEBOOK', 'KERNEL_CONFIG', 'OK_STATUSES', 'EXAMPLE_METHODS', 'template_path', 'config_path',
+__all__ = ['RUN_NOTEBOOK', 'SLURM_SECTION', 'KERNEL_CONFIG', 'OK_STATUSES', 'EXAMPLE_METHODS', 'template_path', 'config_path',
            'template_parameters', 'read_yaml', 'load_params', 'resolve_params', 'run_dir_of', 'setting_dir_of',
            'template_config', 'start_run', 'RunConflict', 'run_complete', 'run_status', 'check_same_params',
-           'quiet_kernel_manager', 'kernel_options', 'execute_run', 'sweep', 'example_runs']
+           'quiet_kernel_manager', 'kernel_options', 'execute_run', 'sweep_configs', 'sweep', 'example_runs']
 
 # %% ../nbs/19_runs.ipynb #940927f7
 RUN_NOTEBOOK = 'train.ipynb'
@@ -46,6 +46,8 @@ def template_parameters(template: str | os.PathLike) -> dict:
     return {k: v['default'] for k, v in params.items()}
 
 # %% ../nbs/19_runs.ipynb #cf4b748e
+SLURM_SECTION = 'slurm'
+
 def read_yaml(path: str | os.PathLike) -> dict:
     "A YAML file of parameters as a dict; errors name the file."
     import yaml
@@ -61,7 +63,9 @@ def load_params(*files: str | os.PathLike, # YAML files applied in order
                ) -> dict:
     "Merge YAML parameter files and overrides, checking every name against the schema."
     known, params = set(parameter_names()), {}
-    for src, values in [*((f, read_yaml(f)) for f in files), ('keyword arguments', overrides)]:
+    # a file's `slurm:` mapping holds cluster options (`cilseg.cluster`), no run parameter
+    files = [(f, {k: v for k, v in read_yaml(f).items() if k != SLURM_SECTION}) for f in files]
+    for src, values in [*files, ('keyword arguments', overrides)]:
         unknown = sorted(set(values) - known)
         if unknown: raise InputError(f"{src}: unknown parameter(s) {', '.join(unknown)}; valid parameters: "
                                      f"{', '.join(parameter_names())}")
@@ -170,6 +174,17 @@ def execute_run(cfg: Config, # the run's configuration
 # %% ../nbs/19_runs.ipynb #5871c48d
 OK_STATUSES = ('done', 'skipped')
 
+def sweep_configs(methods: list[str], tasks: list[str], seeds: list[int] = (0,), files: list[str | os.PathLike] = (),
+                  **params) -> list[Config]:
+    "The validated `Config` of every task x method x seed (in `sweep`'s order), checked before any run starts."
+    configs = [resolve_params(*files, **{**params, 'task': task, 'method': method, 'seed': seed})
+               for task in tasks for method in methods for seed in seeds]
+    for cfg in configs: cfg.pretrained_file()   # and its ImageNet file there (voc, ade: `Config.pretrained_file`)
+    for cfg in configs:   # a flag the original's preset would overwrite: said here, before the runs (and in each log)
+        for w in preset_warnings(cfg): print(f"{cfg.task} {cfg.method} seed{cfg.seed}: {w}", flush=True)
+    return configs
+
+
 def sweep(methods: list[str], # method names, e.g. ['FT', 'MiB']
           tasks: list[str], # task names, e.g. ['15-5']
           seeds: list[int] = (0,), # seeds
@@ -182,12 +197,7 @@ def sweep(methods: list[str], # method names, e.g. ['FT', 'MiB']
     "Run `template` for every task x method x seed through papermill; returns a DataFrame with one row per run."
     import pandas as pd
     from papermill.exceptions import PapermillExecutionError
-    configs = [resolve_params(*files, **{**params, 'task': task, 'method': method, 'seed': seed})
-               for task in tasks for method in methods for seed in seeds]   # every one valid before any runs
-    for cfg in configs: cfg.pretrained_file()   # and its ImageNet file there (voc, ade: `Config.pretrained_file`)
-    for cfg in configs:   # a flag the original's preset would overwrite: said here, before the runs (and in each log)
-        for w in preset_warnings(cfg): print(f"{cfg.task} {cfg.method} seed{cfg.seed}: {w}", flush=True)
-    rows = []
+    configs, rows = sweep_configs(methods, tasks, seeds, files, **params), []
     for cfg, (task, method, seed) in zip(configs, [(t, m, s) for t in tasks for m in methods for s in seeds]):
         run, t0, error = run_dir_of(cfg), time.time(), ''
         try: _, status = execute_run(cfg, template=template, overwrite=overwrite, echo=echo)
