@@ -4,10 +4,11 @@ The demo's step 0 (nbs/experiments/configs/demo.yaml: synth 15-5 overlapped, Res
 crops, output stride 8, a global batch of 16) trained for `--epochs` epochs through torchrun, as the demo runs it,
 for each layout (2 processes of 1 thread with 8 images each and a loader process each, as the demo ran before; 1
 process of 2 threads with 16 and a loader process; the same with loading in the training process) and each body
-width (1, the standard ResNet-18; 0.5; 0.375, the demo's). Training images per second and the step's test mIoU of each run are written to
-outputs/recorded/demo_layout.json with the commands, the machine and the commit; the demo's configuration comment
-takes its choice from there. The same seed in the two layouts also shows what changes with the process and thread
-counts: the sums are reduced in another order, and the test mIoUs differ. Run it on an otherwise idle machine: the figures are wall-clock speeds.
+width (1, the standard ResNet-18; 0.375, the demo's). Training images per second and the step's test mIoU of each
+run are written to outputs/recorded/demo_layout.json with the commands, the machine and the commit; the demo's
+configuration comment takes its choice from there. The same seed in the layouts also shows what changes with the
+process and thread counts: the sums are reduced in another order, and the test mIoUs differ. Run it on an otherwise
+idle machine: the figures are wall-clock speeds.
 """
 import argparse, datetime, json, os, platform, subprocess, sys
 from pathlib import Path
@@ -24,7 +25,7 @@ LAYOUTS = [dict(nproc=2, threads=1, batch_size=8, num_workers=1), dict(nproc=1, 
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument('--epochs', type=int, default=1, help='epochs of step 0 per measurement (the demo: 5)')
-    p.add_argument('--widths', type=float, nargs='+', default=[1.0, 0.5, 0.375], help='body widths to measure')
+    p.add_argument('--widths', type=float, nargs='+', default=[1.0, 0.375], help='body widths to measure (the standard, the demo)')
     p.add_argument('--name', default='layout-measure', help='experiment name under outputs/')
     a = p.parse_args()
     rows = []
